@@ -1,0 +1,36 @@
+"""Assumption audits shared by Theorems 2.1 and 2.2: measured on a run, never assumed.
+
+All functions take arrays shaped (T, *shape) with time first (as in :class:`~adabelief_ref.Trace`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def decrease_share(s: np.ndarray) -> float:
+    """Share of pairs (t, i), t = 2..T, with s_{t,i} < s_{t−1,i}.
+
+    Theorems 2.1 and 2.2 assume s_t ≤ s_{t+1} (element-wise); 0 means the assumption held on
+    the whole run. Raw AdaBelief typically violates it on many steps (THEORY §4).
+    """
+    s = np.asarray(s, dtype=np.float64)
+    if s.shape[0] < 2:
+        return 0.0
+    return float(np.mean(s[1:] < s[:-1]))
+
+
+def observed_c(s: np.ndarray) -> float:
+    """c = min_{t,i} s_{t,i}: the largest constant with s_{t,i} ≥ c > 0 on the run."""
+    return float(np.min(s))
+
+
+def within_bound_share(g: np.ndarray, bound: float, *, ord: float = np.inf) -> float:
+    """Share of steps t with ‖g_t‖_ord ≤ ``bound`` (norm over all non-time axes).
+
+    Theorem 2.1 needs ‖g_t‖_∞ ≤ G∞/2 (``bound=G_inf/2``); Theorem 2.2 needs ‖g_t‖_2 ≤ H.
+    """
+    g = np.asarray(g, dtype=np.float64)
+    flat = g.reshape(g.shape[0], -1)
+    norms = np.linalg.norm(flat, ord=ord, axis=1)
+    return float(np.mean(norms <= bound))
