@@ -33,6 +33,9 @@ class Verdict:
     def status(self) -> str:
         return "HOLDS" if self.holds else "FAILS"
 
+    def _ipython_display_(self) -> None:
+        """Show nothing as a cell's result: :func:`verdict` has already printed the line."""
+
     def line(self) -> str:
         figures = ", ".join(f"{k}={v}" for k, v in self.measured.items())
         return f"VERDICT: {self.status} | {self.claim} [{self.ref}]" + (f" | {figures}" if figures else "")
