@@ -34,3 +34,24 @@ def within_bound_share(g: np.ndarray, bound: float, *, ord: float = np.inf) -> f
     flat = g.reshape(g.shape[0], -1)
     norms = np.linalg.norm(flat, ord=ord, axis=1)
     return float(np.mean(norms <= bound))
+
+
+def gamma(s: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Γ_{t,i} = √s_{t,i}/α_t − √s_{t−1,i}/α_{t−1} for t = 2..T; shape (T−1, *shape).
+
+    Step L6 of Theorem 2.1's proof telescopes Σ_t Γ_{t,i}(θ_{t,i} − θ*_i)² ≤ D∞² Σ_t Γ_{t,i}, which
+    needs Γ_{t,i} ≥ 0. Γ ≥ 0 is also the condition "α_t/√s_t non-increasing" of Theorem 2.2's
+    proof (THEORY N1). ``alpha`` is the (T,) step-size sequence α_1..α_T.
+    """
+    s = np.asarray(s, dtype=np.float64)
+    a = np.asarray(alpha, dtype=np.float64).reshape((-1,) + (1,) * (s.ndim - 1))
+    ratio = np.sqrt(s) / a
+    return ratio[1:] - ratio[:-1]
+
+
+def negative_gamma_share(s: np.ndarray, alpha: np.ndarray) -> float:
+    """Share of pairs (t, i), t = 2..T, with Γ_{t,i} < 0 (where step L6 fails; see :func:`gamma`)."""
+    s = np.asarray(s, dtype=np.float64)
+    if s.shape[0] < 2:
+        return 0.0
+    return float(np.mean(gamma(s, alpha) < 0))
