@@ -44,14 +44,15 @@ def rows() -> list[str]:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     readme = (ROOT / "README.md").read_text()
     start = readme.index(BEGIN)
     start = readme.index("\n", start) + 1
     stop = readme.index(END)
     table = "| claim | paper | notebook | test | verdict |\n|---|---|---|---|---|\n" + "\n".join(rows()) + "\n"
     new = readme[:start] + table + readme[stop:]
-    if "--check" in sys.argv:
+    if "--check" in argv:
         return 0 if new == readme else 1
     (ROOT / "README.md").write_text(new)
     return 0
