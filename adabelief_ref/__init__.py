@@ -1,9 +1,12 @@
 """adabelief_ref — an exact reference for the AdaBelief optimizer and the checks of its theory.
 
 The numpy float64 optimizers here are the reference every other path is tested against.
-Submodules: ``optimizers`` (AdaBelief, Adam, AMSGrad, SGD, AdaGrad), ``runner`` (``run`` → ``Trace``),
-``verdicts`` (printed, asserted notebook verdicts), ``sets`` (weighted projections),
-``torch_optim`` (a ``torch.optim.Optimizer`` matching the reference). Nothing prints on import.
+Top level: ``AdaBelief``, ``Adam``, ``AMSGrad``, ``SGD``, ``AdaGrad`` (``optimizers``), ``run`` →
+``Trace`` (``runner``), ``verdict`` (``verdicts``). Submodules, imported on demand: ``sets``
+(weighted projections), ``problems`` (online convex, stochastic non-convex), ``theory`` (the
+theorems' right-hand sides and assumption audits), ``stats``, ``variants`` (published
+implementations), ``external`` (the official package), ``torch_optim`` (a ``torch.optim.Optimizer``)
+and ``engine`` (batched torch runs) — the last two need torch. Nothing prints on import.
 """
 
 from .optimizers import SGD, AdaBelief, AdaGrad, Adam, AMSGrad, Optimizer, OptState
