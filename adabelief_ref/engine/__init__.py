@@ -18,7 +18,7 @@ Importing this package needs torch; nothing prints on import.
 from .batched import ALGORITHMS, BatchedConfig, BatchedRun, BatchedState
 from .devices import RunRecord, resolve_device, resolve_dtype
 from .distributed import run_sharded, shard_rows
-from .driver import EngineResult, run, run_reference_equivalent
+from .driver import EngineResult, run, run_reference_equivalent, run_reference_shaped
 from .problems import DeviceProblem, HostProblem, OnlineQuadratic, ReddiOnline, StochasticNonconvex
 from .streaming import AUDIT_METRICS, theorem21_rhs
 from .sweeps import load_result, recorded_gpu_results, save_result, sweep
@@ -42,6 +42,7 @@ __all__ = [
     "resolve_dtype",
     "run",
     "run_reference_equivalent",
+    "run_reference_shaped",
     "run_sharded",
     "save_result",
     "shard_rows",

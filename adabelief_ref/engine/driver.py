@@ -6,7 +6,9 @@ r"""Drive B batched runs for T steps: streamed metrics at checkpoints, or the fu
   and never inside a notebook (``progress=None`` decides; True/False forces).
 * :func:`run_reference_equivalent` — a drop-in for :func:`adabelief_ref.run`: takes the numpy
   reference optimizer object(s) and any problem, returns a :class:`~adabelief_ref.Trace` with the
-  same arrays, computed by the engine (B runs at once when θ_0 is (B, d)).
+  same arrays, computed by the engine (B runs at once when θ_0 is (B, d));
+  :func:`run_reference_shaped` — the same for θ_0 of any shape (..., d) (e.g. grid × seeds × d),
+  the back end of ``backend="engine"`` in :mod:`adabelief_ref.theory`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 import torch
 
 from ..optimizers import Optimizer
-from ..runner import RECORDABLE, Trace
+from ..runner import RECORDABLE, Trace, gradient_oracle
 from .batched import BatchedConfig, BatchedRun, BatchedState, check_finite, n_steps, schedule_rows
 from .devices import RunRecord, make_record
 from .problems import DeviceProblem, HostProblem
@@ -310,6 +312,60 @@ def run_reference_equivalent(
     return Trace(
         theta=arrays.get("theta"), g=arrays.get("g"), m=arrays.get("m"), s=arrays.get("s"), s_max=arrays.get("s_max"),
         alpha=alpha, beta1=beta1, optimizer=names,
+    )
+
+
+def run_reference_shaped(
+    opt: Optimizer | Sequence[Optimizer] | BatchedConfig,
+    problem: Any,
+    theta0: Any,
+    T: int,
+    *,
+    device: Any = "auto",
+    dtype: Any = torch.float64,
+    record: tuple[str, ...] = RECORDABLE,
+    progress: Any = None,
+) -> Trace:
+    """:func:`run_reference_equivalent` for θ_0 of any shape (..., d), as :func:`adabelief_ref.run` takes it.
+
+    The leading axes of θ_0 are flattened into B = ∏(...) runs stepped as one (B, d) batch (row-major:
+    run b is the b-th entry of the leading axes); the numpy ``problem`` is called with θ_{t−1} in the
+    original shape (..., d), so a problem whose data carry batch axes (one stream per seed, e.g.
+    :mod:`adabelief_ref.problems.online_convex`) sees what :func:`adabelief_ref.run` passes it. Its
+    gradient comes back from the host once per step (:class:`~.problems.HostProblem`).
+
+    Args:
+        opt: a reference optimizer (all runs), or B of them / a :class:`~.batched.BatchedConfig` with
+            B runs in that row-major order (α, β1, β2, ε, λ per run).
+        problem: a numpy problem ``grad(t, theta)`` (or an object with that method).
+        theta0: θ_0 of shape (..., d). T, device, dtype, record, progress: as in :func:`run_reference_equivalent`.
+
+    Returns:
+        a :class:`Trace` with the reference's shapes: theta (T+1, ..., d), g/m/s/s_max (T, ..., d);
+        alpha and beta1 (T,) when all runs share them, else (T, ...).
+    """
+    if isinstance(problem, DeviceProblem):
+        raise ValueError("run_reference_shaped takes a numpy problem; pass a DeviceProblem to run_reference_equivalent")
+    if isinstance(theta0, torch.Tensor):
+        theta0 = theta0.detach().cpu().numpy()
+    th0 = np.asarray(theta0, dtype=np.float64)
+    if th0.ndim < 1 or th0.shape[-1] < 1 or 0 in th0.shape:
+        raise ValueError(f"theta0 must have shape (..., d) with d >= 1 and no empty axis; got {th0.shape}")
+    lead, d = th0.shape[:-1], th0.shape[-1]
+    B = int(np.prod(lead, dtype=np.int64))
+    oracle = gradient_oracle(problem)
+
+    def flat_grad(t: int, theta: np.ndarray) -> np.ndarray:
+        return np.asarray(oracle(t, theta.reshape(th0.shape)), dtype=np.float64).reshape(B, d)
+
+    trace = run_reference_equivalent(opt, flat_grad, th0.reshape(B, d), T, device=device, dtype=dtype,
+                                     record=record, progress=progress)
+    shaped = lambda a: None if a is None else a.reshape(a.shape[:1] + th0.shape)  # noqa: E731
+    per_run = lambda a: a if a.ndim == 1 else a.reshape(a.shape[:1] + lead)  # noqa: E731
+    return Trace(
+        theta=shaped(trace.theta), g=shaped(trace.g), m=shaped(trace.m), s=shaped(trace.s),
+        s_max=shaped(trace.s_max), alpha=per_run(trace.alpha), beta1=per_run(trace.beta1),
+        optimizer=trace.optimizer,
     )
 
 

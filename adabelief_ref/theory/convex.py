@@ -30,6 +30,11 @@ above, so the bound holds for any positive sequence s̃_t with which the run *is
 
 **c**: the a posteriori bound at horizon T needs s_{t,i} ≥ c only for t ≤ T, so
 c_T = min_{t≤T, i} s̃_{t,i} (per run) is used; it is never below the global min.
+
+**Back ends.** :func:`run_online` and :func:`reddi_phase_diagram` step the runs with the numpy
+reference (``backend="numpy"``, default) or the batched torch engine (``backend="engine"``, on
+``device``; :mod:`.backends`), which gives the same traces to rounding — the way to larger T and
+more seeds. The problems' gradients stay numpy (one host round trip per step).
 """
 
 from __future__ import annotations
@@ -43,8 +48,10 @@ from scipy.signal import lfilter
 
 from .. import _checks
 from ..optimizers import AdaBelief, Adam
+from ..runner import RECORDABLE, Trace
 from ..sets import Box
 from .audit import gamma
+from .backends import check_backend, run_trace
 
 __all__ = [
     "EffectiveS",
@@ -58,6 +65,7 @@ __all__ = [
     "audit_theorem_21",
     "ConvexReport",
     "convex_report",
+    "run_online",
     "running_c",
     "ReddiOutcome",
     "reddi_outcome",
@@ -407,6 +415,24 @@ class ConvexReport:
         return np.all(self.regret <= self.bound, axis=0)
 
 
+def run_online(
+    opt: Any, problem: Any, T: int, *, backend: str = "numpy", device: Any = "auto", record: tuple[str, ...] = RECORDABLE
+) -> Trace:
+    """Play ``opt`` on an online problem for ``T`` steps from θ_0 = ``problem.initial_point()``.
+
+    Step t plays θ_{t−1} (the paper's θ_t), reads g_t = ∇f_t(θ_{t−1}) and updates; every seed of
+    the problem's batch runs at once. With ``backend="engine"`` the batch is stepped by the torch
+    engine on ``device`` (the problem's gradients stay numpy: one host round trip per step); the
+    :class:`~adabelief_ref.Trace` is the reference's to rounding.
+
+    Args:
+        opt: the optimizer. problem: an :mod:`adabelief_ref.problems.online_convex` problem.
+        T: steps (≤ the problem's generated horizon). backend: ``"numpy"`` or ``"engine"``.
+        device: the engine's device (``"auto"``: CUDA if present). record: arrays to keep.
+    """
+    return run_trace(opt, problem, problem.initial_point(), T, backend=backend, device=device, record=record)
+
+
 def convex_report(problem: Any, trace: Any, opt: Any, horizons: Any = None) -> ConvexReport:
     """Regret, Theorem 2.1's terms, the L8–L11 chain and the audit of one (batched) run.
 
@@ -495,7 +521,9 @@ def reddi_outcome(problem: Any, trace: Any, *, tail: float = 0.1) -> ReddiOutcom
     return ReddiOutcome(x_end=x_end, avg_regret=R[2] / T, tail_slope=slope, late_share=late)
 
 
-def reddi_phase_diagram(make_opt: Any, beta1s: Any, beta2s: Any, problem: Any, T: int) -> ReddiOutcome:
+def reddi_phase_diagram(
+    make_opt: Any, beta1s: Any, beta2s: Any, problem: Any, T: int, *, backend: str = "numpy", device: Any = "auto"
+) -> ReddiOutcome:
     """:func:`reddi_outcome` over a grid of (β1, β2): fields of shape (len(beta1s), len(beta2s), ..., d).
 
     Args:
@@ -503,17 +531,32 @@ def reddi_phase_diagram(make_opt: Any, beta1s: Any, beta2s: Any, problem: Any, T
         beta1s, beta2s: the grid.
         problem: a ``ReddiProblem`` (a vector of periods P runs several instances at once).
         T: steps per run; θ_0 = ``problem.initial_point()``.
+        backend: ``"numpy"`` — one reference run per grid cell; ``"engine"`` — the whole grid (cells ×
+            the problem's batch) steps as ONE batch of the torch engine, each run with its own β1, β2
+            as (B, 1) tensors (the cells must share the optimizer class, form, schedule and
+            ``amsgrad``; the gradients c_t come from the numpy problem once per step).
+        device: the engine's device (``"auto"``: CUDA if present).
     """
-    from ..runner import run
-
+    backend, device = check_backend(backend, device)
     b1s = [_checks.in_unit_interval("beta1s[k]", b) for b in np.atleast_1d(beta1s)]
     b2s = [_checks.in_unit_interval("beta2s[k]", b) for b in np.atleast_1d(beta2s)]
+    x0 = problem.initial_point()
+    if backend == "engine":
+        opts = [make_opt((b1, b2), problem.feasible_set) for b1 in b1s for b2 in b2s]
+        per_cell = int(np.prod(x0.shape[:-1], dtype=np.int64))  # runs of the problem's own batch
+        theta0 = np.broadcast_to(x0, (len(opts),) + x0.shape)
+        trace = run_trace([o for o in opts for _ in range(per_cell)], problem, theta0, T, backend=backend,
+                          device=device, record=("theta",))
+        out = reddi_outcome(problem, trace)
+        grid = lambda a: a.reshape((len(b1s), len(b2s)) + a.shape[1:])  # noqa: E731
+        return ReddiOutcome(x_end=grid(out.x_end), avg_regret=grid(out.avg_regret), tail_slope=grid(out.tail_slope),
+                            late_share=grid(out.late_share))
     rows = []
     for b1 in b1s:
         row = []
         for b2 in b2s:
             opt = make_opt((b1, b2), problem.feasible_set)
-            row.append(reddi_outcome(problem, run(opt, problem, problem.initial_point(), T, record=("theta",))))
+            row.append(reddi_outcome(problem, run_trace(opt, problem, x0, T, record=("theta",))))
         rows.append(row)
     stack = lambda key: np.array([[getattr(o, key) for o in row] for row in rows])  # noqa: E731
     return ReddiOutcome(

@@ -15,6 +15,10 @@ Conventions. Runs are batches of seeds: a :class:`StationarityRun` holds the tra
 (T, S, d) for S seeds) and ∇f at every iterate. The paper's θ_t, t ∈ [T], at which g_t is drawn,
 is ``trace.played[t-1]`` (θ_0..θ_{T−1} of :func:`adabelief_ref.run`). Expectations are means over
 seeds; intervals come from resampling seeds (bootstrap) or from the spread of per-seed slopes.
+
+Back ends: :func:`run_stationarity` steps the seeds with the numpy reference (``backend="numpy"``,
+default) or the batched torch engine (``backend="engine"`` on ``device``, :mod:`.backends`) — the
+same trace to rounding, the way to larger T and more seeds; the stochastic gradients stay numpy.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ import numpy as np
 
 from .. import _checks
 from ..optimizers import Optimizer
-from ..runner import Trace, run
+from ..runner import Trace
 from ..stats import SlopeFit, fit_loglog_slope, log_grid
 from .audit import decrease_share, negative_gamma_share, observed_c, within_bound_share
+from .backends import run_trace
 
 
 # -- runs ------------------------------------------------------------------------------------------
@@ -54,14 +59,22 @@ class StationarityRun:
         return self.trace.T
 
 
-def run_stationarity(opt: Optimizer, problem: Any, theta0: Any, T: int) -> StationarityRun:
+def run_stationarity(
+    opt: Optimizer, problem: Any, theta0: Any, T: int, *, backend: str = "numpy", device: Any = "auto"
+) -> StationarityRun:
     """Run ``opt`` on ``problem`` for ``T`` steps from θ_0 = ``theta0`` ((S, d) for S seeds at once)
-    and evaluate the exact ∇f (``problem.full_grad``) at every iterate."""
+    and evaluate the exact ∇f (``problem.full_grad``) at every iterate.
+
+    ``backend="engine"`` steps the S seeds as one batch of the torch engine on ``device``
+    (``"auto"``: CUDA if present); g_t = ∇f(θ_{t−1}) + ζ_t is still drawn by the numpy problem, one
+    host round trip per step, so the minibatches are the reference's and the trace equals it to
+    rounding. ∇f at the iterates is evaluated by numpy afterwards on either back end.
+    """
     if not callable(getattr(problem, "full_grad", None)):
         raise ValueError(
             f"problem must have a method full_grad(theta) giving the exact gradient; got {type(problem).__name__}"
         )
-    trace = run(opt, problem, theta0, T)
+    trace = run_trace(opt, problem, theta0, T, backend=backend, device=device)
     full = problem.full_grad(trace.theta)
     return StationarityRun(trace=trace, full_grads=full, grad_sq=np.sum(full[:-1] ** 2, axis=-1), d=int(full.shape[-1]))
 
