@@ -23,6 +23,8 @@ from pathlib import Path
 from .verdicts import NOTEBOOK_ENV, VERDICTS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
+# keeps the kernel's start-up log (e.g. its TCP-transport notice) out of the report
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 
 
 def _parse_params(items: list[str]) -> dict:
@@ -47,13 +49,14 @@ def execute(src: Path, dst: Path, params: dict, timeout: int) -> None:
 
         papermill.execute_notebook(
             str(src), str(dst), parameters=params, cwd=str(src.parent), kernel_name="python3",
-            progress_bar=False, execution_timeout=timeout, log_output=False,
+            progress_bar=False, execution_timeout=timeout, log_output=False, extra_arguments=KERNEL_ARGS,
         )
         return
     from nbclient import NotebookClient
 
     nb = nbformat.read(src, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(src.parent)}}).execute()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", extra_arguments=KERNEL_ARGS,
+                   resources={"metadata": {"path": str(src.parent)}}).execute()
     nbformat.write(nb, dst)
 
 
