@@ -22,16 +22,28 @@ Three interchangeable implementations (same state, same results up to rounding):
 * foreach — the ``torch._foreach_*`` multi-tensor ops, one pass over all tensors of a
   (device, dtype) bucket per operation (``foreach=True``; the default off the CPU, as in
   ``torch.optim``);
-* fused — one pass over memory per step: a C kernel (:mod:`adabelief_ref._fused_cpu`) compiled on
-  first use reads θ, g, m, s once and writes θ, m, s once (28 bytes per float32 parameter), for
-  all tensors of a group in one multi-threaded call that also does the non-finite check
-  (``fused=True``; CPU only, opt-in because it needs a C compiler). Tensors it cannot take
-  (non-contiguous, or a gradient whose dtype differs from its parameter's) are updated by the
-  for-loop path within the same step.
+* fused — one pass over memory per step for all tensors of a group (``fused=True``, opt-in):
 
-``fused=True`` is not a ``torch.compile`` of the multi-tensor update: on this project's CPU
-machines inductor needed 85–150 s to compile a 200-tensor group and its step was 1.3–1.8× slower
-than ``torch.optim.Adam(fused=True)``; the C kernel compiles in about 1 s, once per machine (cached).
+  - CPU tensors: a C kernel (:mod:`adabelief_ref._fused_cpu`) compiled on first use reads θ, g,
+    m, s once and writes θ, m, s once (28 bytes per float32 parameter) in one multi-threaded call
+    that also does the non-finite check. Tensors it cannot take (non-contiguous, or a gradient
+    whose dtype differs from its parameter's) are updated by the for-loop path within the same step.
+  - CUDA (any non-CPU) tensors: ``torch.compile`` of the multi-tensor update
+    (:mod:`adabelief_ref._fused_compiled`; inductor generates Triton kernels), one compiled call
+    per group and device per step. Step counts, α, β1, β2, ε, λ and the bias corrections are
+    float64 device tensors, never Python numbers in the graph, so a group compiles once — on its
+    first step — and a learning-rate schedule does not recompile it (a new compile happens only
+    when the group's layout changes: which parameters have gradients, their shapes, strides or
+    dtypes, ``amsgrad``, or the weight-decay mode). On this path the step counts live on the
+    parameters' device. The non-finite check before the update is one multi-tensor max-norm plus one
+    device-to-host transfer, i.e. **one synchronisation per group and step** (also with
+    ``skip_nonfinite=True``). The device must support float64 (CUDA does; MPS does not).
+
+  ``fused="compiled"`` selects the compiled path on every device, the CPU included (inductor then
+  generates C++/OpenMP code). It exists so that the CUDA path can be tested without a GPU: on the
+  CPU ``fused=True`` keeps the C kernel, because on this project's CPU machines inductor needed
+  85–150 s to compile a 200-tensor group and its step was 1.3–1.8× slower than
+  ``torch.optim.Adam(fused=True)``, while the C kernel compiles in about 1 s, once per machine (cached).
 
 float16/bfloat16 parameters keep float32 state; every path computes in float32 and writes θ back
 rounded to the parameter's dtype. float32 and float64 parameters keep state of their own dtype.
@@ -54,12 +66,15 @@ import numpy as np
 import torch
 
 from . import _checks
+from ._fused_compiled import WD_COUPLED as _WD_COUPLED
+from ._fused_compiled import WD_DECOUPLED as _WD_DECOUPLED
+from ._fused_compiled import WD_NONE as _WD_NONE
+from ._fused_compiled import compiled_step
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 _FUSED_DTYPES = {
     torch.float32: "float32", torch.float64: "float64", torch.float16: "float16", torch.bfloat16: "bfloat16",
 }
-_WD_NONE, _WD_COUPLED, _WD_DECOUPLED = 0, 1, 2
 _BOOL_OPTIONS = ("decoupled_weight_decay", "amsgrad", "skip_nonfinite")
 
 
@@ -96,16 +111,25 @@ class AdaBelief(torch.optim.Optimizer):
         amsgrad: use s_max,t = max(s_max,t−1, s_t) (ε included, as the official package does).
         foreach: ``True`` multi-tensor path, ``False`` for-loop path, ``None`` (default) → for-loop
             when the group's parameters include CPU tensors, multi-tensor otherwise.
-        fused: ``True`` single-pass compiled CPU kernel; ``None``/``False`` (default) → not fused.
-            ``fused=True`` with ``foreach=True`` is refused.
+        fused: ``True`` single-pass update — the C kernel on CPU tensors, the ``torch.compile``d
+            multi-tensor update on any other device; ``"compiled"`` the compiled update on every
+            device (the CPU too); ``None``/``False`` (default) → not fused. ``fused`` with
+            ``foreach=True`` is refused.
         skip_nonfinite: ``False`` (default) — an inf/NaN gradient raises ``ValueError``;
             ``True`` — the whole group skips that step, with no change to parameters or state.
 
     Raises:
         ValueError: a hyper-parameter out of range (naming it, the value and the accepted range),
-            ``fused=True`` with non-CPU parameters, or non-real parameters.
-        RuntimeError: ``fused=True`` but the CPU kernel cannot be compiled (no C compiler).
+            ``fused`` with parameters on a device without float64 (MPS), or non-real parameters.
+        RuntimeError: ``fused=True`` but the CPU kernel cannot be compiled (no C compiler), or
+            the compiled path's first step fails to compile (no Triton / no C++ compiler).
+
+    ``_compile_backend`` (class attribute, ``"inductor"``) is the ``torch.compile`` backend of the
+    compiled path. It is a private testing hook: the tests set it to ``"aot_eager"`` (the same
+    traced graph, run with eager kernels) where inductor's code generation would take too long.
     """
+
+    _compile_backend = "inductor"
 
     def __init__(
         self,
@@ -117,7 +141,7 @@ class AdaBelief(torch.optim.Optimizer):
         decoupled_weight_decay: bool = False,
         amsgrad: bool = False,
         foreach: bool | None = None,
-        fused: bool | None = None,
+        fused: bool | str | None = None,
         skip_nonfinite: bool = False,
     ):
         defaults = dict(
@@ -140,7 +164,7 @@ class AdaBelief(torch.optim.Optimizer):
         except ValueError:
             self.param_groups.pop()
             raise
-        if group["fused"]:
+        if group["fused"] is True and any(p.device.type == "cpu" for p in group["params"]):
             from . import _fused_cpu
 
             _fused_cpu.load()  # fail at construction, not at the first step, if it cannot build
@@ -157,6 +181,7 @@ class AdaBelief(torch.optim.Optimizer):
         state are not supported). A state dict of the official package (integer ``step``) loads too.
         """
         super().load_state_dict(state_dict)
+        self.__dict__.pop("_compiled_cache", None)  # the compiled path re-checks where step counts live
         saved_ids = [pid for g in state_dict["param_groups"] for pid in g["params"]]
         params = [p for g in self.param_groups for p in g["params"]]
         for pid, p in zip(saved_ids, params):
@@ -204,12 +229,10 @@ class AdaBelief(torch.optim.Optimizer):
         if group["fused"]:
             states = [self.state[p] for p in params]
             fresh = [i for i, state in enumerate(states) if "step" not in state]
-            for i in fresh:
-                self._init_state(params[i], states[i])
-            if hyper.amsgrad:
-                for p, state in zip(params, states):
-                    self._init_state(p, state, amsgrad=True)
-            bad = _fused_update(params, grads, states, hyper)  # checks first, writes nothing if bad
+            for p, state in zip(params, states):  # the compiled path keeps t on p's device
+                on_device = group["fused"] == "compiled" or p.device.type != "cpu"
+                self._init_state(p, state, amsgrad=hyper.amsgrad, step_device=p.device if on_device else None)
+            bad = self._fused_step(group, index, where, params, grads, states, hyper)  # writes nothing if bad
             for i in fresh if bad is not None else []:
                 del self.state[params[i]]
         else:
@@ -230,12 +253,81 @@ class AdaBelief(torch.optim.Optimizer):
                 "are accepted (nothing in this group was changed; pass skip_nonfinite=True to skip such steps)"
             )
 
+    def _fused_step(self, group, index, where, params, grads, states, h: "_Hyper") -> int | None:
+        """The fused step of one group: CPU tensors through the C kernel when ``fused=True``, every
+        other tensor through one compiled call per device. Returns the index of the first
+        non-finite gradient (then nothing was written), or None."""
+        kernel, compiled = [], {}
+        for i, p in enumerate(params):
+            if group["fused"] is True and p.device.type == "cpu":
+                kernel.append(i)
+            else:
+                compiled.setdefault(p.device, []).append(i)
+        if not compiled:
+            return _fused_update(params, grads, states, h)  # checks first, writes nothing if bad
+        bad = _first_nonfinite(grads)  # off the CPU: one device-to-host transfer per device
+        if bad is not None:
+            return bad
+        if kernel:
+            _fused_update(*([x[i] for i in kernel] for x in (params, grads, states)), h)
+        for device, members in compiled.items():
+            self._compiled_update(
+                index, device, [where[i] for i in members], [params[i] for i in members],
+                [grads[i] for i in members], [states[i] for i in members], h,
+            )
+        return None
+
+    def _compiled_update(self, index, device, where, params, grads, states, h: "_Hyper") -> None:
+        """One call of the compiled multi-tensor update for the tensors of group ``index`` on
+        ``device`` (``where``: their positions in the group). The compiled function is looked up
+        per (group, device, parameters with gradients, amsgrad, weight-decay mode) — on a miss,
+        step counts not yet on the device (a loaded state dict's) are moved there; the float64
+        hyper-parameter vector (α, β1, β2, ε, λ) is kept on the device and refreshed in place when
+        a value changes (a fill per changed entry; no host-to-device copy, no recompile)."""
+        backend = self._compile_backend
+        cache = self.__dict__.setdefault("_compiled_cache", {})  # not in state_dict / pickles
+        values = (h.lr, h.beta1, h.beta2, h.eps, h.wd)
+        hyper_key = ("hyper", index, device)
+        if hyper_key not in cache:
+            cache[hyper_key] = (values, torch.tensor(values, dtype=torch.float64, device=device))
+        old, hyper = cache[hyper_key]
+        if old != values:
+            for k in (k for k in range(len(values)) if old[k] != values[k]):
+                hyper[k].fill_(values[k])
+            cache[hyper_key] = (values, hyper)
+        key = (index, device, tuple(where), h.amsgrad, h.wd_mode, backend)
+        step = cache.get(key)
+        if step is None:
+            for p, state in zip(params, states):
+                if state["step"].device != p.device:  # loaded from a state dict: CPU step counts
+                    state["step"] = state["step"].to(p.device)
+            layout = (device, h.amsgrad, h.wd_mode) + tuple(
+                (p.shape, p.stride(), p.dtype, p.requires_grad, g.shape, g.stride(), g.dtype,
+                 state["exp_avg"].stride(), state["exp_avg"].dtype)
+                for p, g, state in zip(params, grads, states)
+            )
+            step = cache[key] = compiled_step(layout, backend)
+        step(
+            params,
+            grads,
+            [x["exp_avg"] for x in states],
+            [x["exp_avg_var"] for x in states],
+            [x["max_exp_avg_var"] for x in states] if h.amsgrad else [],
+            [x["step"] for x in states],
+            hyper,
+            h.amsgrad,
+            h.wd_mode,
+        )
+
     @staticmethod
-    def _init_state(p: torch.Tensor, state: dict[str, Any], amsgrad: bool = False) -> dict[str, Any]:
+    def _init_state(
+        p: torch.Tensor, state: dict[str, Any], amsgrad: bool = False, step_device: torch.device | None = None
+    ) -> dict[str, Any]:
         """Fill in missing state: step 0, m_0 = s_0 = 0 (and s_max,0 = 0 for amsgrad), laid out
-        like ``p`` (the fused kernel relies on that) in :func:`state_dtype` of ``p``."""
+        like ``p`` (the fused kernel relies on that) in :func:`state_dtype` of ``p``. The step
+        count is a float64 0-d tensor on the CPU, or on ``step_device`` (the compiled path's)."""
         if "step" not in state:
-            state["step"] = torch.zeros((), dtype=torch.float64)
+            state["step"] = torch.zeros((), dtype=torch.float64, device=step_device)
             state["exp_avg"] = _zeros_like_param(p)
             state["exp_avg_var"] = _zeros_like_param(p)
         if amsgrad and "max_exp_avg_var" not in state:
@@ -259,7 +351,7 @@ def _validated(options: dict[str, Any], *, prefix: str, lr_zero_ok: bool = False
         "eps": _checks.positive(name("eps"), options["eps"]),
         "weight_decay": _checks.non_negative(name("weight_decay"), options["weight_decay"]),
         "foreach": _flag(name("foreach"), options["foreach"], allow_none=True),
-        "fused": _flag(name("fused"), options["fused"], allow_none=True),
+        "fused": _fused_option(name("fused"), options["fused"]),
     }
     try:
         b1, b2 = options["betas"]
@@ -275,10 +367,20 @@ def _validated(options: dict[str, Any], *, prefix: str, lr_zero_ok: bool = False
         out[key] = _flag(name(key), options[key])
     if out["fused"] and out["foreach"]:
         raise ValueError(
-            f"{name('fused')}=True and {name('foreach')}=True conflict: fused is a single-pass kernel, "
-            "foreach the multi-tensor path; set at most one of them to True"
+            f"{name('fused')}={out['fused']!r} and {name('foreach')}=True conflict: fused is a single-pass "
+            "update, foreach the eager multi-tensor path; set at most one of them"
         )
     return out
+
+
+def _fused_option(name: str, value: Any) -> bool | str | None:
+    """``fused``: True, False, None or ``"compiled"``."""
+    if isinstance(value, str):
+        if value == "compiled":
+            return value
+    elif value is None or isinstance(value, (bool, np.bool_)):
+        return None if value is None else bool(value)
+    raise ValueError(f"{name} must be True, False, None or 'compiled'; got {value!r}")
 
 
 def _check_params(group: dict[str, Any], index: int) -> None:
@@ -286,10 +388,10 @@ def _check_params(group: dict[str, Any], index: int) -> None:
         where = f"param_groups[{index}]['params'][{j}]"
         if not p.is_floating_point():
             raise ValueError(f"{where} has dtype {p.dtype}; AdaBelief accepts real floating-point parameters only")
-        if group["fused"] and p.device.type != "cpu":
+        if group["fused"] and p.device.type == "mps":
             raise ValueError(
-                f"fused=True runs on CPU tensors only, but {where} is on {p.device}; "
-                "use foreach=True on this device"
+                f"fused={group['fused']!r} keeps float64 step counts and hyper-parameters on the parameters' "
+                f"device, but {where} is on {p.device}, which has no float64; use foreach=True on this device"
             )
 
 

@@ -93,8 +93,10 @@ def main() -> None:
         "ours foreach": lambda ps: AdaBelief(ps, lr=1e-3, foreach=True),
     }
     first_step = None
+    # fused=True: the C kernel on CPU tensors, a torch.compile'd multi-tensor update elsewhere
+    factories["ours fused"] = lambda ps: AdaBelief(ps, lr=1e-3, fused=True)
+    cold_build = None
     if device.type == "cpu":
-        factories["ours fused"] = lambda ps: AdaBelief(ps, lr=1e-3, fused=True)
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             _fused_cpu.build(Path(tmp) / "kernel.so")
@@ -138,14 +140,13 @@ def main() -> None:
     for name, med in medians.items():
         gbs = BYTES_PER_PARAM * sum(sizes) / med / 1e9
         print(f"{name:<28}{med * 1e3:>10.2f}{med / base:>15.2f}x{gbs:>18.1f}")
-    if device.type == "cpu":
-        fused = medians["ours fused"]
-        print(f"fused kernel: cold compile {cold_build:.2f} s; first fused step in this run {first_step:.3f} s")
-        print(f"target fused <= 1.2 x Adam(fused=True): measured {fused / base:.2f}x")
-        speedup = medians["official adabelief-pytorch"] / fused
-        print(f"target fused >= 3 x faster than official: measured {speedup:.1f}x")
-    else:
-        print("ours fused: n/a (fused=True runs on CPU tensors only)")
+    fused = medians["ours fused"]
+    if cold_build is not None:
+        print(f"fused C kernel: cold compile {cold_build:.2f} s")
+    print(f"first fused step in this run (includes any compile): {first_step:.3f} s")
+    print(f"target fused <= 1.2 x Adam(fused=True): measured {fused / base:.2f}x")
+    speedup = medians["official adabelief-pytorch"] / fused
+    print(f"target fused >= 3 x faster than official: measured {speedup:.1f}x")
 
 
 if __name__ == "__main__":

@@ -458,28 +458,3 @@ def test_progress_bar_quiet_by_default_and_on_request(capsys):
     engine_run(cfg, StochasticNonconvex([0, 1], 2), 30, device="cpu", progress=True)
     err = capsys.readouterr().err
     assert "adam B=2" in err and "/30" in err
-
-
-# -- the fused step ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("compile_mode", ["never", "always"])
-def test_fused_step_matches_reference(compile_mode):
-    from adabelief_ref.engine.fused import FusedAdaBelief
-
-    rng = np.random.default_rng(1)
-    theta0, grads = rng.normal(size=257), rng.normal(size=(40, 257))
-    opt = AdaBelief(lr=0.01, betas=(0.8, 0.99), eps=1e-8)
-    state = opt.init(theta0)
-    theta = torch.tensor(theta0)
-    fused = FusedAdaBelief(theta, 0.01, (0.8, 0.99), 1e-8, compile=compile_mode)
-    for g in grads:
-        state = opt.step(state, g)
-        fused.step(torch.tensor(g))
-    assert fused.mode == ("eager" if compile_mode == "never" else "compiled")
-    assert int(fused.t.item()) == 40
-    assert np.max(np.abs(theta.numpy() - state.theta)) <= 1e-12
-    assert np.max(np.abs(fused.s.numpy() - state.s)) <= 1e-12 and np.max(np.abs(fused.m.numpy() - state.m)) <= 1e-12
-    assert fused.bytes_per_step == 7 * 257 * 8
-    with pytest.raises(ValueError, match="grad must match"):
-        fused.step(torch.zeros(3, dtype=torch.float64))
-    with pytest.raises(ValueError, match="compile"):
-        FusedAdaBelief(theta, compile="sometimes")

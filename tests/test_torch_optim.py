@@ -1,11 +1,18 @@
-"""adabelief_ref.torch_optim.AdaBelief: every path (for-loop, foreach, fused) against the float64
-numpy reference (Algorithm 2, THEORY §1.1) and the official adabelief-pytorch 0.2.1, plus
-mixed precision, state-dict round trips, input validation and non-finite gradients."""
+"""adabelief_ref.torch_optim.AdaBelief: every path (for-loop, foreach, fused C kernel, compiled)
+against the float64 numpy reference (Algorithm 2, THEORY §1.1) and the official adabelief-pytorch
+0.2.1, plus mixed precision, state-dict round trips, input validation and non-finite gradients.
+
+The compiled path (``fused="compiled"``; what ``fused=True`` runs off the CPU) is traced by
+``torch.compile`` in every test that includes it, but — to keep this file fast — run with the
+``aot_eager`` backend (the same traced, functionalised graph executed by eager kernels) everywhere
+except ``test_compiled_path_with_inductor_matches_reference_and_compiles_once_per_group``, which
+uses the real default backend, inductor."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import subprocess
 import sys
@@ -17,18 +24,25 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from adabelief_ref import AdaBelief as Reference
+from adabelief_ref import torch_optim
 from adabelief_ref.torch_optim import AdaBelief
 
 PATHS = {"loop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+# ... and the compiled path, in every test below except the hypothesis sweep (which it would slow
+# down tenfold); the compiled path's own reference tests follow that one.
+ALL_PATHS = {**PATHS, "compiled": {"fused": "compiled"}}
 T = 1000
 
 
 @pytest.fixture(scope="module", autouse=True)
 def fused_kernel():
-    """Build (or load from the cache) the fused kernel once for the whole module."""
+    """Build (or load from the cache) the fused kernel once for the whole module, and run the
+    compiled path with the ``aot_eager`` backend unless a test asks for inductor."""
     from adabelief_ref import _fused_cpu
 
-    return _fused_cpu.load()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(AdaBelief, "_compile_backend", "aot_eager")
+        yield _fused_cpu.load()
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, what: str, rtol: float = 1e-12) -> None:
@@ -198,6 +212,150 @@ def test_fused_kernel_splits_work_across_threads_and_tensors():
         torch.set_num_threads(saved)
 
 
+# ---- the compiled path (fused="compiled"; what fused=True runs off the CPU) ---------------------------
+def reference_run(theta0, grads, present, options, lrs):
+    """The numpy reference for one tensor of a group with ``options``: coupled weight decay λ as the
+    gradient g_t + λ θ_{t−1}, decoupled as the shrink θ ← (1 − α_t λ) θ before the reference step;
+    ``lrs[t]`` is the learning rate at step t, ``present[t]`` whether the tensor has a gradient."""
+    o = options
+    state = Reference(lrs[0], o["betas"], o["eps"], amsgrad=o["amsgrad"]).init(theta0)
+    for t, g in enumerate(grads):
+        if not present[t]:
+            continue
+        if o["weight_decay"] and o["decoupled_weight_decay"]:
+            state = dataclasses.replace(state, theta=(1.0 - lrs[t] * o["weight_decay"]) * state.theta)
+        elif o["weight_decay"]:
+            g = g + o["weight_decay"] * state.theta
+        state = Reference(lrs[t], o["betas"], o["eps"], amsgrad=o["amsgrad"]).step(state, g)
+    return state
+
+
+def assert_matches_reference(opt, params, expected, what):
+    for k, (p, ref_state) in enumerate(zip(params, expected)):
+        state, name = opt.state[p], f"{what}: parameter {k}"
+        assert int(state["step"].item()) == ref_state.t, name
+        assert_close(as_numpy(p), ref_state.theta, f"{name}: theta")
+        assert_close(as_numpy(state["exp_avg"]), ref_state.m, f"{name}: m")
+        assert_close(as_numpy(state["exp_avg_var"]), ref_state.s, f"{name}: s")
+        if ref_state.s_max is not None:
+            assert_close(as_numpy(state["max_exp_avg_var"]), ref_state.s_max, f"{name}: s_max")
+        else:
+            assert "max_exp_avg_var" not in state, name
+
+
+# amsgrad off/on × coupled/decoupled weight decay, one group each
+COMPILED_GROUPS = [
+    {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-16, "weight_decay": 1e-2, "decoupled_weight_decay": False, "amsgrad": False},
+    {"lr": 3e-2, "betas": (0.8, 0.99), "eps": 1e-8, "weight_decay": 1e-2, "decoupled_weight_decay": False, "amsgrad": True},
+    {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-16, "weight_decay": 0.5, "decoupled_weight_decay": True, "amsgrad": False},
+    {"lr": 1e-1, "betas": (0.5, 0.9), "eps": 1e-3, "weight_decay": 0.1, "decoupled_weight_decay": True, "amsgrad": True},
+]
+COMPILED_SHAPES = [[(2, 3), ()], [(5,), (2, 2)], [(3,), (1, 4)], [(4,), ()]]  # (2, 3) is non-contiguous
+
+
+def test_compiled_path_with_inductor_matches_reference_and_compiles_once_per_group(monkeypatch):
+    """The compiled path with the default inductor backend, float64, four groups (amsgrad off/on ×
+    coupled/decoupled weight decay) of two small tensors, 1000 steps with every learning rate
+    halved at step 500: θ, m, s, s_max and t equal the numpy reference to 1e-12 (relative), and
+    dynamo compiles at most one graph per group — all on the first step; the 999 others (the
+    learning-rate change included) run with ``error_on_recompile``."""
+    from torch._dynamo.utils import counters
+
+    monkeypatch.setattr(AdaBelief, "_compile_backend", "inductor")
+    rng = np.random.default_rng(21)
+    shapes = [s for group in COMPILED_SHAPES for s in group]
+    theta0 = [rng.normal(size=s) for s in shapes]
+    grads = [rng.normal(size=(T, *s)) * 10.0 ** rng.uniform(-2, 1, size=(T,) + (1,) * len(s)) for s in shapes]
+    params = [make_param(th, k == 0) for k, th in enumerate(theta0)]
+    opt = AdaBelief(
+        [{"params": params[2 * i:2 * i + 2], **o} for i, o in enumerate(COMPILED_GROUPS)], fused="compiled"
+    )
+    graphs = counters["stats"]["unique_graphs"]
+    for t in range(T):
+        if t == T // 2:
+            for group in opt.param_groups:
+                group["lr"] *= 0.5
+        for k, p in enumerate(params):
+            p.grad = as_grad(grads[k][t], p)
+        if t == 0:
+            opt.step()
+            first = counters["stats"]["unique_graphs"] - graphs
+            assert first <= len(COMPILED_GROUPS), f"{first} graphs compiled for {len(COMPILED_GROUPS)} groups"
+        else:
+            with torch._dynamo.config.patch(error_on_recompile=True):
+                opt.step()
+    assert counters["stats"]["unique_graphs"] - graphs == first
+    expected = []
+    for k in range(len(shapes)):
+        o = COMPILED_GROUPS[k // 2]
+        lrs = [o["lr"] * (0.5 if t >= T // 2 else 1.0) for t in range(T)]
+        expected.append(reference_run(theta0[k], grads[k], np.ones(T, dtype=bool), o, lrs))
+    assert_matches_reference(opt, params, expected, "compiled (inductor)")
+
+
+def test_compiled_path_with_missing_gradients_matches_reference():
+    """A parameter whose gradient is None on about half of the 1000 steps (so the group's tensors
+    have different step counts t): the compiled path still equals the reference to 1e-12, and the
+    group compiles one graph per set of parameters with gradients — two here."""
+    from torch._dynamo.utils import counters
+
+    rng = np.random.default_rng(8)
+    shapes = [(3, 2), (4,)]
+    theta0 = [rng.normal(size=s) for s in shapes]
+    grads = [rng.normal(size=(T, *s)) for s in shapes]
+    present = np.ones((2, T), dtype=bool)
+    present[1] = rng.random(T) < 0.5
+    o = COMPILED_GROUPS[1]
+    params = [make_param(th, False) for th in theta0]
+    opt = AdaBelief([{"params": params, **o}], fused="compiled")
+    graphs = counters["stats"]["unique_graphs"]
+    for t in range(T):
+        for k, p in enumerate(params):
+            p.grad = torch.tensor(grads[k][t]) if present[k, t] else None
+        opt.step()
+    assert counters["stats"]["unique_graphs"] - graphs <= 2
+    expected = [reference_run(theta0[k], grads[k], present[k], o, [o["lr"]] * T) for k in range(2)]
+    assert_matches_reference(opt, params, expected, "compiled, missing gradients")
+
+
+def test_fused_routes_cpu_tensors_to_the_kernel_and_other_devices_to_the_compiled_path(monkeypatch):
+    """Without a GPU, routing is checked with a "meta" tensor: ``fused=True`` sends the CPU
+    parameter through the C kernel (equal to the for-loop path to 1e-12) and the other device to
+    the compiled update, once per step; ``fused="compiled"`` sends both to the compiled update."""
+    calls = []
+    monkeypatch.setattr(AdaBelief, "_compiled_update", lambda self, *args: calls.append((args[1], len(args[3]))))
+    monkeypatch.setattr(torch_optim, "_first_nonfinite", lambda grads: None)  # meta tensors hold no values
+    rng = np.random.default_rng(4)
+    theta0, grads = rng.normal(size=5), rng.normal(size=(3, 5))
+    cpu, meta = torch.nn.Parameter(torch.tensor(theta0)), torch.nn.Parameter(torch.zeros(4, device="meta"))
+    loop = torch.nn.Parameter(torch.tensor(theta0))
+    opt, ref = AdaBelief([cpu, meta], fused=True), AdaBelief([loop], foreach=False)
+    for g in grads:
+        cpu.grad, meta.grad, loop.grad = torch.tensor(g), torch.zeros(4, device="meta"), torch.tensor(g)
+        opt.step()
+        ref.step()
+    assert calls == [(torch.device("meta"), 1)] * 3
+    assert_close(as_numpy(cpu), as_numpy(loop), "C kernel part of a mixed-device group")
+    calls.clear()
+    AdaBelief([cpu, meta], fused="compiled").step()
+    assert calls == [(torch.device("cpu"), 1), (torch.device("meta"), 1)]
+
+
+def test_compiled_path_reports_a_backend_that_cannot_compile(monkeypatch):
+    """A backend failure surfaces as a RuntimeError that says to use foreach=True, and the
+    parameters are untouched."""
+
+    def broken_backend(graph, example_inputs):
+        raise OSError("no compiler on this machine")
+
+    monkeypatch.setattr(AdaBelief, "_compile_backend", staticmethod(broken_backend))
+    p = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    p.grad = torch.tensor([0.5, 0.5])
+    with pytest.raises(RuntimeError, match=r"(?s)could not build the fused AdaBelief step.*no compiler.*use foreach=True"):
+        AdaBelief([p], fused="compiled").step()
+    assert torch.equal(p.detach(), torch.tensor([1.0, -2.0]))
+
+
 def test_decoupled_weight_decay_is_a_shrink_before_the_reference_step():
     """With a θ-independent gradient stream, m_t and s_t do not depend on θ, so decoupled weight
     decay must give θ_t = (1 − αλ) θ_{t−1} − Δ_t, with Δ_t = θ^ref_{t−1} − θ^ref_t of the plain
@@ -214,7 +372,7 @@ def test_decoupled_weight_decay_is_a_shrink_before_the_reference_step():
     expected = theta0.copy()
     for delta in deltas:
         expected = (1.0 - lr * wd) * expected - delta
-    for path, flags in PATHS.items():
+    for path, flags in ALL_PATHS.items():
         p = torch.nn.Parameter(torch.tensor(theta0))
         opt = AdaBelief([p], lr=lr, weight_decay=wd, decoupled_weight_decay=True, **flags)
         for t in range(steps):
@@ -246,7 +404,7 @@ def test_every_path_matches_the_official_package(amsgrad, weight_decay, decouple
     official_params = [torch.nn.Parameter(torch.tensor(th)) for th in theta0]
     official = official_optimizer(official_params, weight_decouple=decoupled, **hyper)
     runs = {}
-    for path, flags in PATHS.items():
+    for path, flags in ALL_PATHS.items():
         params = [torch.nn.Parameter(torch.tensor(th)) for th in theta0]
         runs[path] = (params, AdaBelief(params, decoupled_weight_decay=decoupled, **hyper, **flags))
     for t in range(T):
@@ -266,7 +424,7 @@ def test_every_path_matches_the_official_package(amsgrad, weight_decay, decouple
             assert int(opt.state[p]["step"].item()) == official.state[q]["step"] == T
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", ALL_PATHS)
 def test_grad_is_never_modified_while_the_official_package_modifies_it(path):
     """Finding: with coupled weight decay the official package adds λθ to ``p.grad`` in place
     (``grad.add_(p.data, alpha=weight_decay)``). Ours leaves ``p.grad`` bit-identical, for every
@@ -282,14 +440,14 @@ def test_grad_is_never_modified_while_the_official_package_modifies_it(path):
             p = torch.nn.Parameter(torch.tensor([1.0, 2.0, 3.0], dtype=dtype))
             p.grad = g.to(dtype).clone()
             before = p.grad.clone()
-            opt = AdaBelief([p], lr=1e-2, weight_decay=0.1, decoupled_weight_decay=decoupled, **PATHS[path])
+            opt = AdaBelief([p], lr=1e-2, weight_decay=0.1, decoupled_weight_decay=decoupled, **ALL_PATHS[path])
             for _ in range(3):
                 opt.step()
             assert torch.equal(p.grad, before), f"{path}, {dtype}, decoupled={decoupled}: p.grad changed"
 
 
 # ---- mixed precision -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", ALL_PATHS)
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_low_precision_params_keep_float32_state_and_round_once(path, dtype):
     """float16/bfloat16 parameters: the state is float32 and each step equals the float32 step of
@@ -300,10 +458,10 @@ def test_low_precision_params_keep_float32_state_and_round_once(path, dtype):
     grads = rng.normal(size=(12, 3, 8)) * 10.0 ** rng.uniform(-3, 1, size=(12, 1, 1))
     grads[4] = 0.0
     p = torch.nn.Parameter(torch.tensor(theta0, dtype=dtype))
-    opt = AdaBelief([p], lr=1e-2, amsgrad=True, weight_decay=1e-2, **PATHS[path])
+    opt = AdaBelief([p], lr=1e-2, amsgrad=True, weight_decay=1e-2, **ALL_PATHS[path])
     for t in range(12):
         shadow_p = torch.nn.Parameter(p.detach().float().clone())
-        shadow = AdaBelief([shadow_p], lr=1e-2, amsgrad=True, weight_decay=1e-2, **PATHS[path])
+        shadow = AdaBelief([shadow_p], lr=1e-2, amsgrad=True, weight_decay=1e-2, **ALL_PATHS[path])
         if t:
             shadow.load_state_dict(copy.deepcopy(opt.state_dict()))
         p.grad = torch.tensor(grads[t], dtype=dtype)
@@ -346,7 +504,7 @@ def _grouped(params, flags):
     )
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", ALL_PATHS)
 def test_state_dict_round_trip_is_bit_identical(path):
     """Save at step 7 (through torch.save), load into a fresh optimizer over copies of the
     parameters, continue 9 steps: parameters and state equal the uninterrupted run bit for bit.
@@ -355,7 +513,7 @@ def test_state_dict_round_trip_is_bit_identical(path):
     params = _mixed_model(0)
     grads = [[torch.tensor(rng.normal(size=p.shape), dtype=p.dtype) for p in params] for _ in range(16)]
     grads[3][1] = None  # different step counts inside group 1
-    opt = _grouped(params, PATHS[path])
+    opt = _grouped(params, ALL_PATHS[path])
 
     def advance(ps, o, ts):
         for t in ts:
@@ -367,7 +525,7 @@ def test_state_dict_round_trip_is_bit_identical(path):
     buffer = io.BytesIO()
     torch.save(opt.state_dict(), buffer)
     resumed_params = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    resumed = _grouped(resumed_params, PATHS[path])
+    resumed = _grouped(resumed_params, ALL_PATHS[path])
     buffer.seek(0)
     resumed.load_state_dict(torch.load(buffer))
     assert resumed.state[resumed_params[2]]["exp_avg"].dtype == torch.float32
@@ -443,6 +601,9 @@ def _p():
         ({"skip_nonfinite": None}, r"^skip_nonfinite must be True or False"),
         ({"foreach": "auto"}, r"^foreach must be True, False or None"),
         ({"fused": True, "foreach": True}, r"^fused=True and foreach=True conflict"),
+        ({"fused": "compiled", "foreach": True}, r"^fused='compiled' and foreach=True conflict"),
+        ({"fused": "yes"}, r"^fused must be True, False, None or 'compiled'; got 'yes'"),
+        ({"fused": 1}, r"^fused must be True, False, None or 'compiled'; got 1"),
     ],
 )
 def test_bad_hyper_parameters_are_refused(kwargs, match):
@@ -479,13 +640,13 @@ def _same(a, b):
     )
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", ALL_PATHS)
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_nonfinite_gradient_raises_naming_parameter_and_step(path, bad):
     """An inf/NaN gradient raises ValueError naming the group, the parameter and the step, and
     leaves that group's parameters and state unchanged (including the float16 parameter's)."""
     params = _mixed_model(3)
-    opt = _grouped(params, PATHS[path])
+    opt = _grouped(params, ALL_PATHS[path])
     for _ in range(2):
         for p in params:
             p.grad = torch.ones_like(p)
@@ -499,14 +660,14 @@ def test_nonfinite_gradient_raises_naming_parameter_and_step(path, bad):
     assert _same(_snapshot(opt)[1:], group1)
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", ALL_PATHS)
 def test_skip_nonfinite_skips_the_whole_group_only(path):
     """skip_nonfinite=True: the group with the NaN keeps parameters, state and step counts;
     the other group steps; the next finite step continues as if the bad step never happened."""
     params = _mixed_model(4)
     clean = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    opt = _grouped(params, {**PATHS[path], "skip_nonfinite": True})
-    ref = _grouped(clean, {**PATHS[path], "skip_nonfinite": True})
+    opt = _grouped(params, {**ALL_PATHS[path], "skip_nonfinite": True})
+    ref = _grouped(clean, {**ALL_PATHS[path], "skip_nonfinite": True})
     for p, q in zip(params, clean):
         p.grad, q.grad = torch.ones_like(p), torch.ones_like(q)
     opt.step()
@@ -526,14 +687,14 @@ def test_skip_nonfinite_skips_the_whole_group_only(path):
     assert _same(_snapshot(opt), _snapshot(ref))
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", ALL_PATHS)
 def test_nonfinite_first_step_creates_no_state(path):
     """A NaN on a group's very first step leaves no state behind; the next finite step is t = 1,
     bit-identical to a fresh optimizer's (an empty parameter rides along). ``step`` returns the
     closure's loss."""
     params = [torch.nn.Parameter(torch.tensor([1.0, -2.0, 3.0])), torch.nn.Parameter(torch.zeros(0))]
     fresh = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    opt, ref = AdaBelief(params, **PATHS[path]), AdaBelief(fresh, **PATHS[path])
+    opt, ref = AdaBelief(params, **ALL_PATHS[path]), AdaBelief(fresh, **ALL_PATHS[path])
     params[0].grad, params[1].grad = torch.tensor([0.5, float("nan"), 1.0]), torch.zeros(0)
     with pytest.raises(ValueError, match=r"param_groups\[0\]\['params'\]\[0\].*step t=1;"):
         opt.step()
@@ -552,7 +713,7 @@ def test_import_and_construction_print_nothing():
     code = (
         "import torch, adabelief_ref.torch_optim as m\n"
         "p = torch.nn.Parameter(torch.zeros(3))\n"
-        "for kw in ({}, {'foreach': False}, {'fused': True}, {'amsgrad': True, 'weight_decay': 0.1}):\n"
+        "for kw in ({}, {'foreach': False}, {'fused': True}, {'fused': 'compiled'}, {'amsgrad': True, 'weight_decay': 0.1}):\n"
         "    m.AdaBelief([p], **kw)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
