@@ -527,3 +527,27 @@ def test_adabelief_iterates_stay_in_the_ball():
     trace = run(opt, lambda t, theta: theta - c + 0.1 * np.sin(t), np.zeros((4, 3)), 50)
     assert np.all(F.contains(trace.theta, tol=1e-12))
     assert np.all(np.abs(np.linalg.norm(trace.theta[-1], axis=-1) - 0.5) < 1e-12)
+
+
+def test_polyhedron_uncertified_projection_is_an_error_not_a_guess(monkeypatch):
+    """If the solver fails and the KKT polish finds no certificate, project raises RuntimeError."""
+    import cvxpy as cp
+
+    from adabelief_ref.sets import Polyhedron
+
+    P = Polyhedron(np.array([[1.0, 1.0]]), np.array([1.0]))
+    y = np.array([2.0, 2.0])
+
+    def failing_solve(*args, **kwargs):
+        raise cp.error.SolverError("forced failure")
+
+    monkeypatch.setattr(P._problem, "solve", failing_solve)
+    monkeypatch.setattr(P, "_polish", lambda y, w, x0: (x0, False))
+    with pytest.raises(RuntimeError, match="projection onto the polyhedron failed"):
+        P.project(y, np.array([1.0, 2.0]))
+    # with the polish working, the same failed solve still gives the exact answer (certified)
+    monkeypatch.undo()
+    monkeypatch.setattr(P._problem, "solve", failing_solve)
+    x = P.project(y, np.array([1.0, 2.0]))
+    # min (x1−2)² + 2(x2−2)² s.t. x1 + x2 ≤ 1 (active): 2(x1−2) = 4(x2−2), x1 + x2 = 1 → x = (0, 1)
+    np.testing.assert_allclose(x, [0.0, 1.0], atol=1e-12)
